@@ -1,0 +1,58 @@
+# Virtual Smart Factory: two commands, `make book` and `make test`.
+# Both create the virtual environment first; everything else is in there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBTEST := _build/nbtest
+
+.PHONY: help venv book test test-fast lint format typecheck bench clean
+
+help:
+	@echo "make book   build the book into _build/html, executing every notebook"
+	@echo "make test   run the tests, every notebook included, with fast parameters"
+	@echo "make lint   ruff and mypy;  make bench   all benchmarks;  make clean"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# The book: a fresh Sphinx environment each time (so a notebook that fails is
+# read again and fails the build), executed notebooks cached by jupyter-cache.
+book: $(STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/python -c "import plotly, pathlib, shutil; shutil.copy(pathlib.Path(plotly.__file__).parent / 'package_data/plotly.min.js', '_static/')"
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	chmod -R a+rX _build/html
+	@echo "Book built: _build/html/index.html"
+
+# Tests: everything under tests/ (the notebooks run there under papermill with
+# their fast parameters), then nbval in lax mode over the executed notebooks,
+# which re-runs them and compares the outputs of cells marked NBVAL_CHECK_OUTPUT.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly $(NBTEST)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --ignore=tests/notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/smartfactory bench
+
+clean:
+	rm -rf _build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The core: the reading schema, configuration and AWS clients."""
