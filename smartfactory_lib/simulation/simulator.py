@@ -294,13 +294,14 @@ class FactorySimulator:
         temperature += ambient
         temperature += 0.2 * self._noise_block(rng, (steps, n))
 
-        # Vibration grows with speed and with bearing wear.
+        # Vibration grows with speed and with bearing wear; a stopped spindle
+        # leaves only the hall's background vibration.
         vibration = out["vibration_mm_s"]
         np.divide(rpm, machine["nominal_rpm"], out=vibration)
-        vibration *= 0.7
-        vibration += 0.3
-        vibration *= machine["base_vibration"]
         vibration *= state["wear"]
+        vibration *= 0.9
+        vibration += 0.1
+        vibration *= machine["base_vibration"]
         vibration *= 1.0 + 0.05 * self._noise_block(rng, (steps, n))
         vibration += 0.05
         np.clip(vibration, 0.0, None, out=vibration)

@@ -1,8 +1,12 @@
-"""Execute every chapter under papermill with its fast parameters.
+"""Execute every chapter with its fast parameters.
 
 The fast parameters live in ``fast_parameters.yaml`` beside this file, one
-mapping per notebook. Each executed notebook is written to ``_build/nbtest``,
-where ``make test`` then runs nbval in lax mode over it.
+mapping per notebook. Papermill injects them after the cell tagged
+``parameters``; nbclient then runs the notebook, which, unlike papermill's own
+runner, lets a cell tagged ``raises-exception`` raise (the book shows a few
+deliberate errors) and fails on any other error. Each executed notebook is
+written to ``_build/nbtest``, where ``make test`` then runs nbval in lax mode
+over it.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import papermill
+import nbformat
 import pytest
 import yaml
+from nbclient import NotebookClient
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -50,11 +57,21 @@ def test_notebooks_are_committed_without_outputs() -> None:
 def test_notebook_runs_with_fast_parameters(path: Path) -> None:
     """Check that a chapter runs top to bottom with its fast parameters."""
     OUT.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(path),
-        str(OUT / path.name),
-        parameters=FAST.get(path.stem) or {},
-        cwd=str(path.parent),
+    notebook = load_notebook_node(str(path))
+    notebook = parameterize_notebook(notebook, FAST.get(path.stem) or {})
+    client = NotebookClient(
+        notebook,
         kernel_name="python3",
-        progress_bar=False,
+        timeout=600,
+        resources={"metadata": {"path": str(path.parent)}},
     )
+    try:
+        client.execute()
+    finally:
+        nbformat.write(notebook, OUT / path.name)
+
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "raises-exception" in tags:
+            kinds = [output["output_type"] for output in cell["outputs"]]
+            assert "error" in kinds, f"{path.name}: a deliberate error did not raise"
