@@ -20,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 # The book: a fresh Sphinx environment each time (so a notebook that fails is
@@ -36,6 +36,7 @@ book: $(STAMP)
 # their fast parameters), then nbval in lax mode over the executed notebooks,
 # which re-runs them and compares the outputs of cells marked NBVAL_CHECK_OUTPUT.
 test: $(STAMP)
+	rm -rf $(NBTEST)
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly $(NBTEST)
 
