@@ -29,7 +29,9 @@ book: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/python -c "import plotly, pathlib, shutil; shutil.copy(pathlib.Path(plotly.__file__).parent / 'package_data/plotly.min.js', '_static/')"
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	chmod -R a+rX _build/html
+	chmod -R a+rX _build
+	$(BIN)/python -m pytest -q tests/site
+	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
 	@echo "Book built: _build/html/index.html"
 
 # Tests: everything under tests/ (the notebooks run there under papermill with

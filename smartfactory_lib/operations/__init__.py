@@ -1,0 +1,1 @@
+"""Operations: how the running system and its book are watched and reported."""

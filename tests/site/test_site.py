@@ -1,0 +1,84 @@
+"""Tests of the built book: every page renders with its figures visible.
+
+These tests read ``_build/html``, which ``make book`` writes and then checks
+with them; a plain ``make test`` has no built book and skips them, saying so.
+Chromium runs headless with its background networking off, as the book must
+render without network.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGES = sorted(
+    p
+    for p in HTML.rglob("*.html")
+    if p.parent.name in ("notebooks", "book") and not p.name.startswith("_")
+)
+SHOTS = ROOT / "_build" / "screenshots"
+
+pytestmark = [
+    pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first"),
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Chromium driven by Playwright, with no network beyond files."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES, ids=[p.stem for p in PAGES])
+def test_page_renders_with_figures(browser: object, page_path: Path) -> None:
+    """Check a page loads, shows no error output, and draws every plotly figure."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(page_path.as_uri(), wait_until="load")
+    page.wait_for_timeout(500)
+
+    figures = page.locator("div.plotly-graph-div")
+    drawn = page.locator("div.plotly-graph-div .main-svg")
+    n_figures = figures.count()
+    assert drawn.count() >= n_figures, f"{page_path.name}: a figure was not drawn"
+    for index in range(n_figures):
+        box = figures.nth(index).bounding_box()
+        assert box and box["height"] > 100, f"{page_path.name}: figure {index} is empty"
+        traces = figures.nth(index).locator(".scatterlayer .trace, .barlayer .trace")
+        shapes = figures.nth(index).locator(".layer-above .shapelayer path")
+        assert traces.count() + shapes.count() > 0, (
+            f"{page_path.name}: figure {index} is blank"
+        )
+    unexpected = page.evaluate(
+        """() => [...document.querySelectorAll('div.output.error, .traceback')]
+              .filter(e => !e.closest('.tag_raises-exception')).length"""
+    )
+    assert not unexpected, f"{page_path.name}: {unexpected} unexpected error outputs"
+    assert not [e for e in errors if "Plotly" in e], errors
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{page_path.stem}.png"), full_page=True)
+    page.close()
