@@ -17,7 +17,18 @@ from collections.abc import Sequence
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("simulate", "stream", "broker", "pipeline", "train", "explain", "bench")
+COMMANDS = (
+    "simulate",
+    "stream",
+    "broker",
+    "pipeline",
+    "train",
+    "explain",
+    "bench",
+    "check",
+    "dashboard",
+    "export",
+)
 """Command modules, in the order ``--help`` lists them."""
 
 
