@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBTEST := _build/nbtest
 
-.PHONY: help venv book test test-fast lint format typecheck bench clean
+.PHONY: help venv book test test-fast lint check format bench clean
 
 help:
 	@echo "make book   build the book into _build/html, executing every notebook"
 	@echo "make test   run the tests, every notebook included, with fast parameters"
-	@echo "make lint   ruff and mypy;  make bench   all benchmarks;  make clean"
+	@echo "make lint   ruff and mypy;  make check   security and governance gates"
+	@echo "make bench  all benchmarks;  make clean"
 
 venv: $(STAMP)
 
@@ -49,6 +50,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Governance and security gates: checkov from its own venv (scripts/checkov.sh),
+# then every check of `smartfactory check`, which exits non-zero on a violation.
+check: $(STAMP)
+	bash scripts/checkov.sh
+	$(BIN)/smartfactory check --require-all
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.54.0"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.6.0"
+    }
+  }
+}
