@@ -47,7 +47,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
         for line in lines
     )
 
