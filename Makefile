@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NBTEST := _build/nbtest
+NBTEST := .nbtest
 
 .PHONY: help venv book test test-fast lint check format bench clean
 
@@ -41,7 +41,7 @@ book: $(STAMP)
 test: $(STAMP)
 	rm -rf $(NBTEST)
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly $(NBTEST)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NBTEST)/*.ipynb
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest --ignore=tests/notebooks

@@ -5,7 +5,8 @@ mapping per notebook. Papermill injects them after the cell tagged
 ``parameters``; nbclient then runs the notebook, which, unlike papermill's own
 runner, lets a cell tagged ``raises-exception`` raise (the book shows a few
 deliberate errors) and fails on any other error. Each executed notebook is
-written to ``_build/nbtest``, where ``make test`` then runs nbval in lax mode
+written to ``.nbtest`` (beside ``notebooks/``, so that relative paths such as
+``../data`` resolve alike), where ``make test`` then runs nbval in lax mode
 over it.
 """
 
@@ -24,7 +25,7 @@ from papermill.parameterize import parameterize_notebook
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 FAST = yaml.safe_load((Path(__file__).with_name("fast_parameters.yaml")).read_text())
-OUT = ROOT / "_build" / "nbtest"
+OUT = ROOT / ".nbtest"  # beside notebooks/, so relative paths still resolve
 
 
 def _parameters_cell(path: Path) -> str:
