@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import boto3
 import pandas as pd
+
+from ..core.aws import event_hooks
 
 __all__ = ["PRICES_PATH", "CostMeter", "Usage", "estimate", "load_prices"]
 
@@ -152,15 +153,8 @@ class CostMeter:
         that already exist must be passed in, because botocore gives each
         client its own copy of the session's event hooks when it is created.
         """
-        emitters = [boto3._get_default_session().events]
-        emitters += [c.meta.events for c in clients]
-        for events in emitters:
-            events.register("before-parameter-build", self._before_call)
-        try:
+        with event_hooks([("before-parameter-build", self._before_call)], *clients):
             yield self
-        finally:
-            for events in emitters:
-                events.unregister("before-parameter-build", self._before_call)
 
     def add_lambda(self, durations_s: Iterable[float], memory_mb: int) -> None:
         """Add Lambda invocations and their GB-seconds (duration x memory)."""

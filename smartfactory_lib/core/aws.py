@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ import boto3
 
 from .config import Settings
 
-__all__ = ["aws_backend", "client"]
+__all__ = ["aws_backend", "client", "event_hooks"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +87,35 @@ def client(service: str, settings: Settings, **kwargs: Any) -> Any:
     if settings.endpoint_url and settings.backend == "endpoint":
         kwargs.setdefault("endpoint_url", settings.endpoint_url)
     return boto3.client(service, region_name=settings.region, **kwargs)
+
+
+@contextmanager
+def event_hooks(
+    hooks: Sequence[tuple[str, Callable[..., Any]]], *clients: Any
+) -> Iterator[None]:
+    """Register botocore event hooks for the duration of a block.
+
+    The hooks go on boto3's default session, which covers every client
+    created inside the block, and on each client passed in: botocore gives a
+    client its own copy of the session's hooks when it is created, so a
+    client made earlier would otherwise go unobserved. The cost meter and the
+    audit trail both observe the pipeline's calls this way.
+
+    Parameters
+    ----------
+    hooks : sequence of (event name, handler)
+        For example ``[("before-call", on_call)]``.
+    *clients
+        boto3 clients created before the block.
+    """
+    emitters = [boto3._get_default_session().events]
+    emitters += [c.meta.events for c in clients]
+    for events in emitters:
+        for name, hook in hooks:
+            events.register(name, hook)
+    try:
+        yield
+    finally:
+        for events in emitters:
+            for name, hook in hooks:
+                events.unregister(name, hook)

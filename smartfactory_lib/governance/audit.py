@@ -38,8 +38,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import boto3
 import pandas as pd
+
+from ..core.aws import event_hooks
 
 __all__ = [
     "COMPONENT_ROLES",
@@ -281,23 +282,16 @@ class AuditTrail:
             Clients created before the block; clients created inside it are
             covered automatically.
         """
-        emitters = [boto3._get_default_session().events]
-        emitters += [c.meta.events for c in clients]
         hooks = (
             ("before-parameter-build", self._before_build),
             ("before-call", self._before_call),
             ("after-call", self._after_call),
             ("after-call-error", self._after_error),
         )
-        for events in emitters:
-            for name, hook in hooks:
-                events.register(name, hook)
         try:
-            yield self
+            with event_hooks(hooks, *clients):
+                yield self
         finally:
-            for events in emitters:
-                for name, hook in hooks:
-                    events.unregister(name, hook)
             logger.info("Audit trail holds %d calls", len(self.events))
 
     def frame(self) -> pd.DataFrame:
