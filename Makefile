@@ -28,6 +28,7 @@ $(STAMP): requirements.txt pyproject.toml
 # read again and fails the build), executed notebooks cached by jupyter-cache.
 book: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	mkdir -p _static
 	$(BIN)/python -c "import plotly, pathlib, shutil; shutil.copy(pathlib.Path(plotly.__file__).parent / 'package_data/plotly.min.js', '_static/')"
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	chmod -R a+rX _build
