@@ -20,7 +20,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGES = sorted(
     p
     for p in HTML.rglob("*.html")
-    if p.parent.name in ("notebooks", "book") and not p.name.startswith("_")
+    if p.relative_to(HTML).parts[0] in ("notebooks", "book")
 )
 SHOTS = ROOT / "_build" / "screenshots"
 

@@ -118,3 +118,17 @@ def test_library_does_not_print() -> None:
                 and n.func.id == "print"
             ]
             assert not calls, f"{path.relative_to(PACKAGE)} calls print"
+
+
+def test_only_the_cli_imports_the_dashboard() -> None:
+    """Check the live dashboard stays a top layer that no library module uses."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] == "cli" or path.name == "dashboard.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.endswith("dashboard"), path
+                if node.module.endswith("operations"):
+                    names = {alias.name for alias in node.names}
+                    assert "dashboard" not in names, path
