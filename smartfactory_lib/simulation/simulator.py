@@ -262,7 +262,9 @@ class FactorySimulator:
         fraction = load / 100.0
         rpm = out["spindle_rpm"]
         np.multiply(machine["nominal_rpm"], 0.2 + 0.8 * fraction, out=rpm)
-        np.copyto(rpm, 0.0, where=load <= 5.0)
+        # The spindle runs on shift while the machine is up; load noise at idle
+        # must not switch it on and off.
+        np.copyto(rpm, 0.0, where=~(on_shift & running))
         power = out["power_kw"]
         np.sqrt(fraction, out=power)
         np.sqrt(power, out=power)

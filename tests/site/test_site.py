@@ -23,6 +23,13 @@ PAGES = sorted(
     if p.relative_to(HTML).parts[0] in ("notebooks", "book")
 )
 SHOTS = ROOT / "_build" / "screenshots"
+# Marks plotly draws for data of any trace type (SVG traces, WebGL canvases,
+# heatmap images, tables, pie slices) or for a diagram drawn with shapes; zero
+# when plotly.js never ran or the figure has no data.
+_DRAWN_MARKS = """el => (el._fullLayout && (el.data || []).length)
+    ? el.querySelectorAll('.trace, .gl-canvas-context, .hm image, .table,'
+        + ' .slice, .shapelayer path').length
+    : (el._fullLayout && el.querySelectorAll('.shapelayer path').length) || 0"""
 
 pytestmark = [
     pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first"),
@@ -68,11 +75,8 @@ def test_page_renders_with_figures(browser: object, page_path: Path) -> None:
     for index in range(n_figures):
         box = figures.nth(index).bounding_box()
         assert box and box["height"] > 100, f"{page_path.name}: figure {index} is empty"
-        traces = figures.nth(index).locator(".scatterlayer .trace, .barlayer .trace")
-        shapes = figures.nth(index).locator(".layer-above .shapelayer path")
-        assert traces.count() + shapes.count() > 0, (
-            f"{page_path.name}: figure {index} is blank"
-        )
+        marks = figures.nth(index).evaluate(_DRAWN_MARKS)
+        assert marks > 0, f"{page_path.name}: figure {index} is blank"
     unexpected = page.evaluate(
         """() => [...document.querySelectorAll('div.output.error, .traceback')]
               .filter(e => !e.closest('.tag_raises-exception')).length"""
