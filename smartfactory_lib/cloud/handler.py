@@ -18,9 +18,13 @@ Idempotency. A reading is identified by ``(machine_id, seq)``. The ledger
 table names, for each accepted reading, the Kinesis record that won it. A
 record whose reading is already in the ledger is either that same record
 delivered again (a retry or a replay: skipped) or another copy (a duplicate:
-logged). Output objects are named after the records they hold, so a batch
-delivered again rewrites the same objects instead of adding copies, and the
-ledger is written only after the curated objects. The ledger is read and
+logged). Records that are quarantined or logged as duplicates are entered in
+the same ledger under their own Kinesis identity (hash key
+``~record/<shard>/<sequence number>``, range key 0, a name no machine id can
+take), so a replay whose batch boundaries differ from the first delivery
+quarantines nothing twice. Output objects are named after the records they
+hold, so a batch delivered again rewrites the same objects instead of adding
+copies, and the ledger is written only after the objects. The ledger is read and
 written in batches, not with one conditional put per reading: every reading of
 a machine travels on the same shard, and Lambda processes one batch of a shard
 at a time (with the default parallelization factor of 1), so no two
@@ -33,6 +37,9 @@ Known limit: if the function dies after some but not all ledger writes of a
 batch, and the retried batch differs from the first delivery, a few readings
 can appear in two curated objects. Exactly-once files need a transactional
 table format (Apache Iceberg, for example), which this pipeline does not use.
+Validation does not yet reserve the ``~record/`` prefix: a device that forged
+a machine id of that exact form, with ``seq`` 0, could shadow one record's
+ledger entry.
 """
 
 from __future__ import annotations
@@ -174,6 +181,14 @@ def _digest(sequence_numbers: Sequence[str]) -> str:
     return hashlib.sha1(
         ",".join(sequence_numbers).encode(), usedforsecurity=False
     ).hexdigest()[:16]
+
+
+_RECORD_KEY: Final = "~record/"
+"""Ledger hash-key prefix of records entered by their Kinesis identity."""
+
+
+def _record_key(shard: str, sequence_number: str) -> tuple[str, int]:
+    return (f"{_RECORD_KEY}{shard}/{sequence_number}", 0)
 
 
 def _stamp_path(arrival_s: float) -> str:
@@ -359,7 +374,8 @@ class IngestHandler:
                 strict=False,
             )
         )
-        winners = ledger_lookup(dynamodb, res.ledger_table, keys)
+        record_keys = [_record_key(shard, s) for s in sequence]
+        winners = ledger_lookup(dynamodb, res.ledger_table, keys + record_keys)
         new = np.zeros(len(readings), bool)
         duplicates: list[dict[str, Any]] = []
         claimed: dict[tuple[str, int], str] = {}
@@ -371,7 +387,7 @@ class IngestHandler:
             if winner is None:
                 claimed[key] = own
                 new[row] = True
-            elif winner == own:
+            elif winner == own or record_keys[position] in winners:
                 outcome.redelivered += 1
             else:
                 duplicates.append(
@@ -396,6 +412,11 @@ class IngestHandler:
                 kms_key=res.kms_key_arn,
             )
 
+        # A quarantined record already entered in the ledger is a redelivery.
+        rejections = [
+            r for r in result.rejections if record_keys[r.position] not in winners
+        ]
+        outcome.redelivered += len(result.rejections) - len(rejections)
         quarantine = [
             {
                 "sequence_number": sequence[r.position],
@@ -405,7 +426,7 @@ class IngestHandler:
                 "message": r.message,
                 "data": kinesis[r.position]["data"],
             }
-            for r in result.rejections
+            for r in rejections
         ]
         if quarantine:
             name = _digest([q["sequence_number"] for q in quarantine])
@@ -427,10 +448,14 @@ class IngestHandler:
                 res.kms_key_arn,
             )
 
+        handled = [q["sequence_number"] for q in quarantine] + [
+            d["sequence_number"] for d in duplicates
+        ]
         ledger_commit(
             dynamodb,
             res.ledger_table,
-            dict(zip(keys_of(curated), new_sequence, strict=False)),
+            dict(zip(keys_of(curated), new_sequence, strict=False))
+            | {_record_key(shard, s): s for s in handled},
         )
         update_machine_state(dynamodb, res.state_table, curated)
         outcome.alerts = publish_alerts(
@@ -444,7 +469,10 @@ class IngestHandler:
         )
         outcome.stored = len(curated)
         outcome.duplicates = len(duplicates)
-        outcome.quarantined = result.reason_counts()
+        reasons: dict[str, int] = {}
+        for rejection in rejections:
+            reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
+        outcome.quarantined = dict(sorted(reasons.items()))
 
 
 def keys_of(readings: pd.DataFrame) -> list[tuple[str, int]]:

@@ -65,6 +65,8 @@ CURATED_PREFIX: Final = "readings/"
 """Key prefix of the curated readings in the curated bucket."""
 
 _SQS_MAX_BODY: Final = 200_000
+_SQS_MAX_BATCH: Final = 262_144
+"""Most bytes of message bodies in one ``SendMessageBatch`` request."""
 
 LedgerKey = tuple[str, int]
 """A reading's identity: ``(machine_id, seq)``."""
@@ -616,32 +618,46 @@ def read_alerts(dynamodb: Any, table: str, now_s: float | None = None) -> pd.Dat
 
 
 def send_dead_letters(sqs: Any, queue_url: str, rows: Sequence[dict[str, Any]]) -> int:
-    """Send quarantined records to the dead-letter queue, ten per request.
+    """Send quarantined records to the dead-letter queue, batched within SQS limits.
 
-    A payload larger than the queue's message limit is cut; the quarantine
-    object in S3 keeps it whole.
+    A request carries at most ten messages and at most 256 KiB in all, as
+    ``SendMessageBatch`` allows. A payload larger than the queue's message
+    limit is cut; the quarantine object in S3 keeps it whole.
 
     Returns
     -------
     int
         Messages sent.
     """
-    sent = 0
-    for start in range(0, len(rows), 10):
-        entries = []
-        for offset, row in enumerate(rows[start : start + 10]):
-            body = json.dumps(row, default=str)
-            if len(body) > _SQS_MAX_BODY:
-                body = json.dumps(
-                    {**row, "data": row["data"][:1000], "truncated": True}
-                )
-            entries.append({"Id": str(offset), "MessageBody": body})
-        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        failed = response.get("Failed", [])
-        if failed:
-            raise RuntimeError(
-                f"dead-letter queue refused {len(failed)} messages: "
-                f"{failed[0].get('Message', failed[0].get('Code'))}"
+    bodies = []
+    for row in rows:
+        body = json.dumps(row, default=str)
+        if len(body.encode()) > _SQS_MAX_BODY:
+            body = json.dumps(
+                {**row, "data": row["data"][:1000], "truncated": True}, default=str
             )
-        sent += len(entries)
-    return sent
+        bodies.append(body)
+
+    batches: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if not batches or len(batches[-1]) == 10 or size + length > _SQS_MAX_BATCH:
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += length
+    for batch in batches:
+        _send_batch(sqs, queue_url, batch)
+    return len(bodies)
+
+
+def _send_batch(sqs: Any, queue_url: str, bodies: Sequence[str]) -> None:
+    entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)]
+    response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    failed = response.get("Failed", [])
+    if failed:
+        raise RuntimeError(
+            f"dead-letter queue refused {len(failed)} messages: "
+            f"{failed[0].get('Message', failed[0].get('Code'))}"
+        )

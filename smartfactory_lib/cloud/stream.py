@@ -307,6 +307,7 @@ class KinesisPoller:
         }
         self._attempts: dict[str, int] = {}
         self._retrying: set[str] = set()
+        self._behind: dict[str, bool] = {}
 
     def _iterator(self, shard: str, at_sequence: str | None) -> str:
         if at_sequence is None:
@@ -337,6 +338,12 @@ class KinesisPoller:
             ShardIterator=iterator, Limit=self.batch_size
         )
         records = response["Records"]
+        # An empty page is not the end: Kinesis may return one while records
+        # remain further on. The shard is caught up when it says it is behind
+        # by nothing (or is closed and has no next iterator).
+        self._behind[shard] = bool(response.get("MillisBehindLatest", 0)) and bool(
+            response.get("NextShardIterator")
+        )
         if not records:
             self._iterators[shard] = response.get("NextShardIterator")
             return 0
@@ -382,6 +389,11 @@ class KinesisPoller:
     def drain(self, max_rounds: int = 1_000_000) -> int:
         """Deliver batches from every shard until all are caught up.
 
+        A shard is caught up when a poll moves nothing, no batch of it is
+        being retried and ``GetRecords`` reports it zero milliseconds behind
+        the tip, so the empty pages real Kinesis returns mid-stream do not
+        end the drain early.
+
         Returns
         -------
         int
@@ -394,7 +406,12 @@ class KinesisPoller:
             for shard in self.shards:
                 count = self.poll_shard(shard)
                 moved += count
-                busy = busy or count > 0 or shard in self._retrying
+                busy = (
+                    busy
+                    or count > 0
+                    or shard in self._retrying
+                    or self._behind.get(shard, False)
+                )
             total += moved
             if not busy:
                 return total

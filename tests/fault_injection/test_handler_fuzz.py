@@ -165,3 +165,34 @@ def test_handler_quarantines_every_bad_record_with_reason(
     found = {row["sequence_number"]: row["reason"] for row in stored}
     for number, reason in bad.items():
         assert found[number] == reason
+
+
+def test_handler_sends_large_rejects_to_dead_letters_within_sqs_limits(
+    cloud: tuple[Settings, Resources],
+) -> None:
+    """Check twelve large bad records reach the dead-letter queue, none refused."""
+    settings_, res = cloud
+    sqs = client("sqs", settings_)
+    sqs.purge_queue(QueueUrl=res.queue_url)
+    big = [bytes([65 + i]) * 140_000 for i in range(12)]  # ~187 kB as base64 each
+
+    response = IngestHandler(settings_)(_event(big), None)
+
+    assert response == {"batchItemFailures": []}
+    bodies = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=res.queue_url, MaxNumberOfMessages=10
+        ).get("Messages", [])
+        if not messages:
+            break
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+        sqs.delete_message_batch(
+            QueueUrl=res.queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages)
+            ],
+        )
+    assert len(bodies) == len(big)
+    assert {b["reason"] for b in bodies} == {"payload_too_large"}

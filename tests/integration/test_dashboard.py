@@ -16,7 +16,11 @@ from smartfactory_lib.core.config import Settings
 from smartfactory_lib.operations.canary import LivePipeline
 from smartfactory_lib.operations.dashboard import DashboardServer, LiveDashboard
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's chromium here; the hosted runners ship Google Chrome instead.
+CHROMIUM = next(
+    filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
+    None,
+)
 
 
 @pytest.fixture(scope="module")

@@ -57,21 +57,31 @@ def _counts(settings: Settings, res: Resources) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.parametrize("replay_batch", [200, 77], ids=["same", "other-bounds"])
 def test_replayed_stream_stores_nothing_twice(
-    cloud: tuple[Settings, Resources], faulted: tuple[list[bytes], list[str]]
+    cloud: tuple[Settings, Resources],
+    faulted: tuple[list[bytes], list[str]],
+    replay_batch: int,
 ) -> None:
-    """Check reading the whole stream again leaves every count unchanged."""
+    """Check reading the whole stream again, in any batch size, changes no count."""
     settings, res = cloud
     kinesis = _put(settings, res, faulted)
     KinesisPoller(kinesis, res.stream, IngestHandler(settings), batch_size=200).drain()
     first = _counts(settings, res)
+    sqs = client("sqs", settings)
+    attributes = ["ApproximateNumberOfMessages"]
+    dead = sqs.get_queue_attributes(QueueUrl=res.queue_url, AttributeNames=attributes)
 
     replay = IngestHandler(settings)
-    KinesisPoller(kinesis, res.stream, replay, batch_size=200).drain()
+    KinesisPoller(kinesis, res.stream, replay, batch_size=replay_batch).drain()
 
+    assert first[1] > 0 and first[2] > 0, "the fixture should quarantine and repeat"
     assert _counts(settings, res) == first
-    assert sum(o.redelivered for o in replay.outcomes) == first[0]
+    assert sum(o.redelivered for o in replay.outcomes) == sum(first)
     assert sum(o.stored for o in replay.outcomes) == 0
+    assert not any(o.quarantined for o in replay.outcomes)
+    again = sqs.get_queue_attributes(QueueUrl=res.queue_url, AttributeNames=attributes)
+    assert again == dead or again["Attributes"] == dead["Attributes"]
     counts = reconcile(settings, res, len(faulted[0]), len(faulted[0]))
     assert counts.balanced, counts
 
