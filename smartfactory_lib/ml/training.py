@@ -71,12 +71,14 @@ __all__ = [
     "detector_scores",
     "evaluate",
     "evaluate_sensor_faults",
+    "false_alarm_rate",
     "lead_times",
     "load_table",
     "make_classifier",
     "parse_derive",
     "run_experiment",
     "split_time_machines",
+    "sustained_alerts",
     "train_detector",
     "train_tabular",
 ]
@@ -450,15 +452,22 @@ class Evaluation:
     recall_by_mode : dict
         Recall on degrading readings, per failure mode (NaN if none).
     lead_times : pandas.DataFrame
-        Output of :func:`lead_times`.
+        Output of :func:`lead_times`, on sustained alerts.
     score : numpy.ndarray
         The model's score per test reading.
+    false_alarms_per_machine_day : float
+        Sustained alerts that began on a healthy reading, per machine-day of
+        healthy readings: the price of the lead times.
+    persistence : int
+        Consecutive flagged readings that make a sustained alert.
     """
 
     metrics: dict[str, Any]
     recall_by_mode: dict[str, float]
     lead_times: pd.DataFrame
     score: np.ndarray
+    false_alarms_per_machine_day: float = float("nan")
+    persistence: int = 1
 
     def summary(self) -> dict[str, Any]:
         """Return the headline numbers, including lead-time figures."""
@@ -473,8 +482,69 @@ class Evaluation:
                 if detected.any()
                 else float("nan")
             ),
+            "alert_persistence": self.persistence,
+            "false_alarms_per_machine_day": self.false_alarms_per_machine_day,
             **{f"recall_{mode}": value for mode, value in self.recall_by_mode.items()},
         }
+
+
+def sustained_alerts(
+    readings: pd.DataFrame, flagged: np.ndarray, persistence: int
+) -> np.ndarray:
+    """Return, per reading, whether it ends a run of ``persistence`` flags.
+
+    A run is counted per machine, in time order: one noisy reading does not
+    raise an alert, ``persistence`` consecutive flagged readings do.
+    """
+    if persistence < 1:
+        raise ValueError(f"persistence must be at least 1, got {persistence}")
+    flagged = np.asarray(flagged, dtype=bool)
+    if persistence == 1 or not len(flagged):
+        return flagged
+    frame = pd.DataFrame(
+        {
+            "machine_id": readings["machine_id"].astype(str).to_numpy(),
+            "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
+            "flag": flagged.astype(np.int64),
+        }
+    )
+    ordered = frame.sort_values(["machine_id", "ts"], kind="stable")
+    runs = (
+        ordered.groupby("machine_id", sort=False)["flag"]
+        .rolling(persistence, min_periods=persistence)
+        .sum()
+        .to_numpy()
+    )
+    out = np.zeros(len(flagged), dtype=bool)
+    out[ordered.index.to_numpy()] = runs == persistence
+    return out
+
+
+def false_alarm_rate(
+    readings: pd.DataFrame, alerts: np.ndarray, y_true: np.ndarray
+) -> float:
+    """Return alerts begun on healthy readings per machine-day of healthy readings.
+
+    An alert begins where a machine's alert flag rises from off to on; it is
+    false when the reading it begins on is healthy (label 0). The healthy time
+    is the span of each machine's healthy readings, summed.
+    """
+    frame = pd.DataFrame(
+        {
+            "machine_id": readings["machine_id"].astype(str).to_numpy(),
+            "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
+            "alert": np.asarray(alerts, dtype=bool),
+            "healthy": np.asarray(y_true) == 0,
+        }
+    ).sort_values(["machine_id", "ts"], kind="stable")
+    previous = frame.groupby("machine_id", sort=False)["alert"].shift(
+        1, fill_value=False
+    )
+    begins = frame["alert"] & ~previous.astype(bool) & frame["healthy"]
+    healthy = frame.loc[frame["healthy"]]
+    spans = healthy.groupby("machine_id")["ts"].agg(["min", "max"])
+    days = float(((spans["max"] - spans["min"]) / pd.Timedelta(days=1)).sum())
+    return float(begins.sum()) / days if days > 0 else float("nan")
 
 
 def evaluate(
@@ -483,8 +553,15 @@ def evaluate(
     score: np.ndarray,
     failures: pd.DataFrame,
     threshold: float = 0.5,
+    persistence: int = 3,
 ) -> Evaluation:
     """Evaluate one model's scores on test readings.
+
+    Row metrics (precision, recall, recall per mode) judge every flagged
+    reading. Lead times and false alarms judge sustained alerts, as an
+    operator would see them: ``persistence`` consecutive flagged readings of a
+    machine. Without that, a model that flags a fifth of healthy readings at
+    random would "warn" of every failure at its onset.
 
     Parameters
     ----------
@@ -498,6 +575,8 @@ def evaluate(
         All failure events of the simulation.
     threshold : float, default 0.5
         Alert threshold on the score.
+    persistence : int, default 3
+        Consecutive flagged readings that make a sustained alert.
 
     Returns
     -------
@@ -510,7 +589,15 @@ def evaluate(
     for mode in FAILURE_MODES[1:]:
         rows = (modes == mode) & (y_true == 1)
         by_mode[mode] = float(alerts[rows].mean()) if rows.any() else float("nan")
-    return Evaluation(metrics, by_mode, lead_times(readings, alerts, failures), score)
+    sustained = sustained_alerts(readings, alerts, persistence)
+    return Evaluation(
+        metrics,
+        by_mode,
+        lead_times(readings, sustained, failures),
+        score,
+        false_alarm_rate(readings, sustained, y_true),
+        persistence,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -577,41 +664,102 @@ class FactoryExperiment:
 
     def card(self, name: str = "failure-classifier") -> ModelCard:
         """Return the classifier's model card."""
-        params = self.classifier.get_params()
+        return self.variant_card(name, self.classifier, self.classifier_eval.summary())
+
+    def variant_card(
+        self,
+        name: str,
+        model: Any,
+        metrics: dict[str, Any],
+        notes: Sequence[str] = (),
+    ) -> ModelCard:
+        """Return the card of a classifier trained on this experiment's data.
+
+        Parameters
+        ----------
+        name : str
+            Model name.
+        model : estimator
+            A fitted classifier on :attr:`features` (the tree ensemble, or a
+            variant such as the MLP of chapter 8).
+        metrics : dict
+            Its test metrics.
+        notes : sequence of str, default ()
+            Limits that belong to this variant, before the common ones.
+        """
         return ModelCard(
             name=name,
-            model=type(self.classifier).__name__,
-            parameters={
-                k: params[k]
-                for k in ("n_estimators", "max_depth", "max_samples")
-                if k in params
-            },
-            data={
-                "source": "smartfactory_lib.simulation (simulated readings)",
-                "fingerprint": self.fingerprint,
-                "target": "degradation before a failure (anomaly and not yet failed)",
-                **self.split.describe(),
-                "train_positive_share": float(self.y_train.mean()),
-            },
+            model=type(model).__name__,
+            parameters=_card_parameters(model),
+            data=self._card_data(),
             features=self.features,
-            metrics=self.classifier_eval.summary(),
+            metrics=metrics,
+            limits=[*notes, *self._common_limits()],
+        )
+
+    def detector_card(self, name: str = "anomaly-detector") -> ModelCard:
+        """Return the anomaly detector's model card."""
+        return ModelCard(
+            name=name,
+            model=type(self.detector).__name__,
+            parameters=_card_parameters(self.detector),
+            data={
+                **self._card_data(),
+                "target": "none: fitted on readings of normal operation only; "
+                "evaluated against the degradation labels",
+            },
+            features=self.detector_features,
+            metrics=self.detector_eval.summary(),
             limits=[
-                "Trained on simulated machines; real machines drift, age and break "
-                "in ways the simulator does not model.",
-                "Electrical failures give no warning in the data; the model cannot "
-                "predict them (they have no degrading readings, so "
-                "recall_electrical is undefined).",
-                "Machines differ in how hot and how rough they run; without a "
-                "per-machine baseline, a machine that always runs hot can look like "
-                "one that overheats, which costs precision on unseen machines.",
-                "Early degradation is indistinguishable from normal operation, so "
-                "row-level recall understates how early failures are caught; see "
-                "the lead times.",
-                "Features need the last "
-                + self.windows[-1]
-                + " of a machine's readings; a cold start sees shorter windows.",
+                "Its threshold is set by the share of normal readings it may flag "
+                "(contamination), not by the failures it should catch.",
+                "It watches vibration and heat per kilowatt only, so an electrical "
+                "fault or a failure mode with other symptoms passes unseen.",
+                *self._common_limits()[:1],
             ],
         )
+
+    def _card_data(self) -> dict[str, Any]:
+        return {
+            "source": "smartfactory_lib.simulation (simulated readings)",
+            "fingerprint": self.fingerprint,
+            "target": "degradation before a failure (anomaly and not yet failed)",
+            **self.split.describe(),
+            "train_positive_share": float(self.y_train.mean()),
+        }
+
+    def _common_limits(self) -> list[str]:
+        return [
+            "Trained on simulated machines; real machines drift, age and break "
+            "in ways the simulator does not model.",
+            "Electrical failures give no warning in the data; the model cannot "
+            "predict them (they have no degrading readings, so "
+            "recall_electrical is undefined).",
+            "Machines differ in how hot and how rough they run; without a "
+            "per-machine baseline, a machine that always runs hot can look like "
+            "one that overheats, which costs precision on unseen machines.",
+            "Early degradation is indistinguishable from normal operation, so "
+            "row-level recall understates how early failures are caught; see "
+            "the lead times and the false alarms beside them.",
+            "Features need the last "
+            + self.windows[-1]
+            + " of a machine's readings; a cold start sees shorter windows.",
+        ]
+
+
+def _card_parameters(model: Any) -> dict[str, Any]:
+    """Return the parameters a card shows, from a model or its last step."""
+    step = model.steps[-1][1] if hasattr(model, "steps") else model
+    params = step.get_params()
+    names = (
+        "n_estimators",
+        "max_depth",
+        "max_samples",
+        "contamination",
+        "hidden_layer_sizes",
+        "alpha",
+    )
+    return {k: params[k] for k in names if k in params}
 
 
 def run_experiment(
@@ -1031,14 +1179,32 @@ def _folds(
 ) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
     n = len(y)
     if timestamp is not None:
+        # Expanding window: fold k trains on the first k blocks of time and
+        # tests on block k + 1. With groups, fold k tests only the groups of
+        # one share of them (the share most present in that block) and trains
+        # only on the others, so no group is on both sides even when groups
+        # recur through time, as machines do.
         order = np.argsort(pd.to_datetime(frame[timestamp]).to_numpy(), kind="stable")
         bounds = np.linspace(0, n, n_splits + 2).astype(int)
         folds = []
-        groups = frame[group].astype(str).to_numpy() if group else None
+        share = None
+        if group is not None:
+            groups = frame[group].astype(str).to_numpy()
+            names = np.unique(groups)
+            if len(names) < 2:
+                raise ValueError(
+                    f"--group {group!r} must hold at least 2 groups to keep them "
+                    f"apart, got {len(names)}"
+                )
+            shares = np.random.default_rng(seed).permutation(len(names))
+            share_of = dict(zip(names, shares % min(n_splits, len(names)), strict=True))
+            share = np.array([share_of[g] for g in groups])
         for k in range(1, n_splits + 1):
             train, test = order[: bounds[k]], order[bounds[k] : bounds[k + 1]]
-            if groups is not None:
-                train = train[~np.isin(groups[train], groups[test])]
+            if share is not None and len(test):
+                held = int(np.argmax(np.bincount(share[test])))
+                train = train[share[train] != held]
+                test = test[share[test] == held]
             folds.append((train, test))
         kind = "time-ordered, groups kept apart" if group else "time-ordered"
         return kind, folds
@@ -1131,6 +1297,8 @@ def train_tabular(
     oof = np.full(len(y), np.nan)
     fold_f1 = []
     for train, test in folds:
+        if not len(test):
+            continue
         if len(np.unique(y[train])) < 2:
             logger.warning("Skipped a fold whose training rows hold one class only")
             continue
@@ -1142,7 +1310,11 @@ def train_tabular(
         fold_f1.append(float(f1_score(y[test], oof[test] >= 0.5, zero_division=0)))
     tested = ~np.isnan(oof)
     if not tested.any():
-        raise ValueError("no fold could be trained; the label needs both classes early")
+        raise ValueError(
+            f"no fold could be trained: in every {kind} fold the training rows "
+            "hold one class only; the label needs both classes among the "
+            "earliest rows"
+        )
     metrics = classification_metrics(y[tested], oof[tested])
     final = make_classifier(
         model, n_estimators=n_estimators, max_depth=max_depth, seed=seed

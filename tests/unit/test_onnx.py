@@ -10,6 +10,7 @@ from sklearn.ensemble import IsolationForest
 from smartfactory_lib.ml.onnx_export import (
     OnnxScorer,
     ParityError,
+    QuantizationError,
     export_onnx,
     quantize_model,
     train_mlp,
@@ -94,3 +95,18 @@ def test_quantization_shrinks_an_mlp(data: tuple[np.ndarray, np.ndarray]) -> Non
     assert result.size_after < result.size_before
     assert result.as_dict()["size_ratio"] < 1.0
     assert result.f1_after > 0.5 * result.f1_before
+
+
+def test_quantization_fails_loudly_past_its_accuracy_gate(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Check a quantized model that loses F1 beyond the gate raises, naming both."""
+    X, _ = data
+    X_wide = X * 30  # wide activations coarsen the 8-bit scales
+    exported = export_onnx(train_mlp(X, data[1], hidden=(64, 64)), X)
+    own = (exported.scorer().score(X_wide) >= 0.5).astype(int)  # float F1 is 1
+
+    with pytest.raises(QuantizationError, match=r"within 0 of .* 1\.0000, got 0\."):
+        quantize_model(exported, X_wide, own, max_f1_drop=0.0)
+    with pytest.raises(ValueError, match="max_f1_drop must be between 0 and 1"):
+        quantize_model(exported, X_wide, own, max_f1_drop=1.5)

@@ -15,11 +15,13 @@ from smartfactory_lib.ml.training import (
     degradation_labels,
     detector_columns,
     evaluate_sensor_faults,
+    false_alarm_rate,
     lead_times,
     make_classifier,
     parse_derive,
     run_experiment,
     split_time_machines,
+    sustained_alerts,
     train_tabular,
 )
 from smartfactory_lib.ml.training import _folds as folds_of
@@ -233,6 +235,27 @@ def test_folds_keep_groups_whole(table: pd.DataFrame) -> None:
         assert not set(groups[train]) & set(groups[test])
 
 
+def test_time_folds_with_recurring_groups_keep_them_apart(
+    table: pd.DataFrame,
+) -> None:
+    """Check machines that recur through time are apart and every fold trains."""
+    y = table["failed"].to_numpy()
+    groups = table["machine"].to_numpy()
+    when = table["when"].to_numpy()
+
+    kind, folds = folds_of(table, y, "when", "machine", 4, 0)
+    result = train_tabular(
+        table, "failed", timestamp="when", group="machine", n_estimators=10
+    )
+
+    assert kind == "time-ordered, groups kept apart"
+    for train, test in folds:
+        assert len(train) and len(test)
+        assert not set(groups[train]) & set(groups[test])
+        assert when[train].max() < when[test].min()
+    assert result.metrics["f1"] > 0.5
+
+
 def test_folds_in_time_order_never_train_on_the_future(table: pd.DataFrame) -> None:
     """Check that every test row of a time-ordered fold is later than training."""
     y = table["failed"].to_numpy()
@@ -295,3 +318,45 @@ def test_model_card_writes_markdown_and_json(tmp_path) -> None:
 
     assert path.read_text().startswith("# Model card: m")
     assert (tmp_path / "model_card.json").exists()
+
+
+def test_sustained_alerts_need_consecutive_flags_per_machine() -> None:
+    """Check an alert needs `persistence` flags in a row of one machine's readings."""
+    ts = pd.date_range("2026-01-05", periods=5, freq="min", tz="UTC")
+    readings = pd.DataFrame({"machine_id": ["a"] * 5 + ["b"] * 5, "ts": [*ts, *ts]})
+    flagged = np.array([1, 1, 0, 1, 1, 1, 1, 1, 0, 0], bool)
+    order = np.random.default_rng(0).permutation(10)  # any row order
+
+    sustained = sustained_alerts(readings.iloc[order], flagged[order], 3)
+
+    expected = np.array([0, 0, 0, 0, 0, 0, 0, 1, 0, 0], bool)
+    assert (sustained == expected[order]).all()
+    assert (sustained_alerts(readings, flagged, 1) == flagged).all()
+    with pytest.raises(ValueError, match="persistence must be at least 1, got 0"):
+        sustained_alerts(readings, flagged, 0)
+
+
+def test_false_alarm_rate_counts_alerts_begun_on_healthy_readings() -> None:
+    """Check false alarms are alert onsets on healthy readings per machine-day."""
+    ts = pd.date_range("2026-01-05", periods=15, freq="2h", tz="UTC")
+    readings = pd.DataFrame({"machine_id": "a", "ts": ts})
+    alerts = np.array([0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], bool)
+    y_true = np.array([0] * 13 + [1, 1])  # a healthy day, then a true alert
+
+    rate = false_alarm_rate(readings, alerts, y_true)
+
+    assert rate == pytest.approx(2.0)
+
+
+def test_every_model_of_an_experiment_has_a_card(experiment) -> None:
+    """Check the detector and a variant get cards with their own metrics."""
+    detector = experiment.detector_card()
+    variant = experiment.variant_card(
+        "variant", experiment.classifier, {"f1": 0.5}, notes=["A variant."]
+    )
+
+    assert detector.features == experiment.detector_features
+    assert detector.metrics == experiment.detector_eval.summary()
+    assert "contamination" in detector.parameters
+    assert variant.metrics == {"f1": 0.5}
+    assert variant.limits[0] == "A variant."
