@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBTEST := .nbtest
 
-.PHONY: help venv book test test-fast lint check format bench clean
+.PHONY: help venv book test test-fast lint check format bench slo-alarms clean
 
 help:
 	@echo "make book   build the book into _build/html, executing every notebook"
@@ -64,6 +64,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/smartfactory bench
+
+# The SLOs' burn-rate alarms in Terraform are generated from governance/slos.yaml;
+# a test fails until they are regenerated after the file changes.
+slo-alarms: $(STAMP)
+	$(BIN)/python -c "from smartfactory_lib.operations.slo import burn_rate_alarms_hcl, load_slos; print(burn_rate_alarms_hcl(load_slos()), end='')" > terraform/modules/cloudwatch/slo_alarms.tf
 
 clean:
 	rm -rf _build .pytest_cache .mypy_cache .ruff_cache

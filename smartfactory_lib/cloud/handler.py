@@ -46,8 +46,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
+import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +66,7 @@ from ..core.aws import client
 from ..core.config import PipelineLimits, Settings
 from .resources import Resources
 from .scoring import Scorer, load_scorer
+from .sli import emf_documents, load_thresholds
 from .storage import (
     ledger_commit,
     ledger_lookup,
@@ -165,6 +169,12 @@ class BatchOutcome:
         Quarantined records per reason.
     failed : int
         Records reported back as failed (delivered again later).
+    sli : dict
+        Values measured for the SLOs of :data:`.sli.HANDLER_SLIS`, in
+        seconds: per stored reading, its device timestamp to its curated
+        write; when the batch raised alerts, the scoring call's duration and,
+        per alert, the end of scoring to SNS accepting the batch's last
+        notification (an upper bound for the earlier ones).
     """
 
     received: int = 0
@@ -175,6 +185,7 @@ class BatchOutcome:
     alerts: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     failed: int = 0
+    sli: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _digest(sequence_numbers: Sequence[str]) -> str:
@@ -243,6 +254,7 @@ class IngestHandler:
         self.metrics = Metrics(namespace="SmartFactory", service=SERVICE)
         self.outcomes: list[BatchOutcome] = []
         self.emitted_metrics: list[dict[str, Any]] = []
+        self.slo_thresholds = load_thresholds()
         self._resources: Resources | None = None
         self._clients: dict[str, Any] = {}
 
@@ -332,6 +344,19 @@ class IngestHandler:
         else:
             self.emitted_metrics.append(dict(self.metrics.serialize_metric_set()))
             self.metrics.clear_metrics()
+        stamp = int(time.time() * 1000)
+        for slo, values in outcome.sli.items():
+            if slo not in self.slo_thresholds or not values:
+                continue
+            for document in emf_documents(
+                slo, values, self.slo_thresholds[slo], stamp, self.metrics.namespace
+            ):
+                if _IN_LAMBDA:
+                    # Embedded metric format: CloudWatch reads metrics from the
+                    # function's standard output, one JSON document a line.
+                    sys.stdout.write(json.dumps(document) + "\n")
+                else:
+                    self.emitted_metrics.append(document)
 
     def _process(
         self, records: Sequence[dict[str, Any]], outcome: BatchOutcome
@@ -400,7 +425,9 @@ class IngestHandler:
                 )
 
         # Curated zone first, ledger after: a crash in between repeats the write.
+        scoring = time.time()
         curated = score(readings.loc[new].reset_index(drop=True), self.scorer)
+        scored = time.time()
         new_sequence = [sequence[p] for p in result.positions[new]]
         if len(curated):
             write_curated(
@@ -411,6 +438,8 @@ class IngestHandler:
                 file_rows=limits.file_rows,
                 kms_key=res.kms_key_arn,
             )
+            device_s = curated["ts"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
+            outcome.sli["ingestion_latency"] = (time.time() - device_s / 1000).tolist()
 
         # A quarantined record already entered in the ledger is a redelivery.
         rejections = [
@@ -467,6 +496,9 @@ class IngestHandler:
             scorer=self.scorer.name,
             ttl_s=limits.alert_ttl_s,
         )
+        if outcome.alerts:
+            outcome.sli["inference_time"] = [scored - scoring]
+            outcome.sli["alert_delivery"] = [time.time() - scored] * outcome.alerts
         outcome.stored = len(curated)
         outcome.duplicates = len(duplicates)
         reasons: dict[str, int] = {}

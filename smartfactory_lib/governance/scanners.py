@@ -47,7 +47,8 @@ _REPOSITORY: Final = Path(__file__).resolve().parents[2]
 
 SECRETS_EXCLUDE: Final = (
     r"(^|/)(\.git|\.venv[^/]*|_build|\.mypy_cache|\.ruff_cache|\.pytest_cache"
-    r"|\.hypothesis|\.ipynb_checkpoints|build|data|smartfactory_lib\.egg-info)/"
+    r"|\.hypothesis|\.ipynb_checkpoints|\.nbtest|build|data"
+    r"|smartfactory_lib\.egg-info)/"
     r"|^tests/security/fixtures/|\.(parquet|onnx|zip|gz|png|svg|js|css)$"
 )
 """Paths detect-secrets does not read (a regular expression)."""

@@ -177,3 +177,29 @@ def test_poller_stops_rather_than_skip_a_poison_record(
 
     with pytest.raises(RuntimeError, match="failed 3 deliveries"):
         poller.drain()
+
+
+def test_handler_emits_sli_events_for_every_stored_reading_and_alert(
+    cloud: tuple[Settings, Resources], faulted: tuple[list[bytes], list[str]]
+) -> None:
+    """Check the SLI metrics count one event per stored reading and per alert."""
+    settings, res = cloud
+    kinesis = _put(settings, res, faulted)
+    handler = IngestHandler(settings)
+
+    KinesisPoller(kinesis, res.stream, handler, batch_size=200).drain()
+
+    def samples(metric: str) -> list[int]:
+        return [v for d in handler.emitted_metrics if metric in d for v in d[metric]]
+
+    stored = sum(o.stored for o in handler.outcomes)
+    alerts = sum(o.alerts for o in handler.outcomes)
+    assert stored > 0 and alerts > 0
+    assert len(samples("IngestionLatencyBad")) == stored
+    assert len(samples("AlertDeliveryLatencyBad")) == alerts
+    assert len(samples("InferenceTimeBad")) == sum(
+        1 for o in handler.outcomes if o.alerts
+    )
+    limits = settings.limits  # skewed clocks inside the limits are accepted
+    latency = samples("IngestionLatency")
+    assert all(-limits.max_future_skew_s <= v <= limits.max_age_s for v in latency)

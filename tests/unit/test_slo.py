@@ -219,18 +219,18 @@ def test_with_thresholds_changes_only_the_named_slo(slos) -> None:
         slos.with_thresholds(uptime=1.0)
 
 
-def test_burn_rate_alarms_render_as_formatted_terraform(slos, tmp_path: Path) -> None:
-    """Check the generated alarms: valid HCL, fmt layout, and agreement once added."""
+def test_burn_rate_alarms_in_terraform_are_generated_from_the_slo_file(
+    slos,
+) -> None:
+    """Check the committed burn-rate alarms: generated text, fmt layout, counts."""
     from smartfactory_lib.governance.terraform import format_problems, load_terraform
     from smartfactory_lib.operations.slo import burn_rate_alarms_hcl
 
-    copy = tmp_path / "terraform"
-    shutil.copytree(TERRAFORM_PATH, copy)
-    generated = copy / "modules" / "cloudwatch" / "slo_burn.tf"
-    generated.write_text(burn_rate_alarms_hcl(slos))
+    committed = TERRAFORM_PATH / "modules" / "cloudwatch" / "slo_alarms.tf"
 
-    code = load_terraform(copy)
+    code = load_terraform(TERRAFORM_PATH)
 
+    assert committed.read_text() == burn_rate_alarms_hcl(slos), "run make slo-alarms"
     pairs = len(slos.slos) * len(slos.rules)
     alarms = [
         b
@@ -239,26 +239,51 @@ def test_burn_rate_alarms_render_as_formatted_terraform(slos, tmp_path: Path) ->
     ]
     assert len(alarms) == 2 * pairs
     assert len(code.find("resource", "aws_cloudwatch_composite_alarm")) == pairs
-    assert format_problems(generated) == []
-    assert terraform_disagreements(slos, copy) == []
+    assert format_problems(committed) == []
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "threshold           = 0.144",
+            "threshold           = 0.5",
+            "burn-rate alarm burn_ingestion_latency_page_3600_long: threshold "
+            "should be 0.144, Terraform has 0.5",
+        ),
+        (
+            "period      = 3600",
+            "period      = 60",
+            "burn-rate alarm burn_ingestion_latency_page_3600_long: metric_query "
+            "should be",
+        ),
+    ],
+    ids=["threshold", "period"],
+)
 def test_burn_rate_alarms_disagree_when_edited_in_terraform(
-    slos, tmp_path: Path
+    slos, tmp_path: Path, old: str, new: str, problem: str
 ) -> None:
-    """Check that a burn-rate threshold changed in Terraform only is reported."""
-    from smartfactory_lib.operations.slo import burn_rate_alarms_hcl
-
+    """Check that a burn-rate alarm changed in Terraform only is reported."""
     copy = tmp_path / "terraform"
     shutil.copytree(TERRAFORM_PATH, copy)
-    text = burn_rate_alarms_hcl(slos).replace(
-        "threshold           = 0.144", "threshold           = 0.5", 1
-    )
-    (copy / "modules" / "cloudwatch" / "slo_burn.tf").write_text(text)
+    generated = copy / "modules" / "cloudwatch" / "slo_alarms.tf"
+    generated.write_text(generated.read_text().replace(old, new, 1))
 
     problems = terraform_disagreements(slos, copy)
 
-    assert problems == [
-        "burn-rate alarm burn_ingestion_latency_page_3600_long: threshold should be "
-        "0.144, Terraform has 0.5"
-    ]
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_burn_rate_alarms_missing_from_terraform_are_reported(
+    slos, tmp_path: Path
+) -> None:
+    """Check that deleting the generated alarms fails the check, alarm by alarm."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_PATH, copy)
+    (copy / "modules" / "cloudwatch" / "slo_alarms.tf").unlink()
+
+    problems = terraform_disagreements(slos, copy)
+
+    pairs = len(slos.slos) * len(slos.rules)
+    assert len(problems) == 3 * pairs
+    assert all("missing in Terraform" in p for p in problems)

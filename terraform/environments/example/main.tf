@@ -7,6 +7,8 @@
 
 locals {
   name = "${var.prefix}-${var.environment}"
+  # The SLOs are defined once, in governance/slos.yaml.
+  slos = yamldecode(file("${path.module}/../../../governance/slos.yaml"))
 
   # Logical name -> full name; the keys are those of config.RESOURCES.
   names = {
@@ -125,6 +127,7 @@ module "ingest" {
   memory_mb               = var.lambda_memory_mb
   batch_size              = var.batch_size
   provisioned_concurrency = var.provisioned_concurrency
+  slo_thresholds          = { for slo in local.slos.slos : slo.name => slo.threshold }
   stream_arn              = module.stream.stream_arn
   raw_bucket_arn          = module.data_lake.bucket_arns["raw"]
   curated_bucket_arn      = module.data_lake.bucket_arns["curated"]

@@ -186,12 +186,13 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
-      SMARTFACTORY_BACKEND     = "aws"
-      SMARTFACTORY_PREFIX      = var.settings_prefix
-      SMARTFACTORY_ENVIRONMENT = var.settings_environment
-      SMARTFACTORY_REGION      = data.aws_region.current.name
-      SMARTFACTORY_SCORER      = var.scorer
-      POWERTOOLS_SERVICE_NAME  = "smartfactory-ingest"
+      SMARTFACTORY_BACKEND        = "aws"
+      SMARTFACTORY_PREFIX         = var.settings_prefix
+      SMARTFACTORY_ENVIRONMENT    = var.settings_environment
+      SMARTFACTORY_REGION         = data.aws_region.current.name
+      SMARTFACTORY_SCORER         = var.scorer
+      SMARTFACTORY_SLO_THRESHOLDS = jsonencode(var.slo_thresholds)
+      POWERTOOLS_SERVICE_NAME     = "smartfactory-ingest"
     }
   }
 

@@ -129,6 +129,12 @@ variable "scorer" {
   default     = "threshold"
 }
 
+variable "slo_thresholds" {
+  description = "SMARTFACTORY_SLO_THRESHOLDS: threshold of each SLO the function measures, by SLO name (from governance/slos.yaml); empty emits no SLI metrics."
+  type        = map(number)
+  default     = {}
+}
+
 variable "stream_arn" {
   description = "ARN of the telemetry stream."
   type        = string
