@@ -55,8 +55,11 @@ class Resources:
         kms = client("kms", settings)
         key = kms.describe_key(KeyId=f"alias/{settings.resource('kms_alias')}")
         sqs = client("sqs", settings)
-        sns = client("sns", settings)
-        topic = sns.create_topic(Name=settings.resource("alert_topic"))  # idempotent
+        # The topic's ARN follows from the key's partition, region and account,
+        # so the function needs no right to look it up (sns:CreateTopic would).
+        _, partition, _, region, account, _ = key["KeyMetadata"]["Arn"].split(":", 5)
+        topic = f"arn:{partition}:sns:{region}:{account}:"
+        topic += settings.resource("alert_topic")
         return cls(
             stream=settings.resource("stream"),
             raw_bucket=settings.resource("raw_bucket"),
@@ -68,7 +71,7 @@ class Resources:
             queue_url=sqs.get_queue_url(
                 QueueName=settings.resource("dead_letter_queue")
             )["QueueUrl"],
-            topic_arn=topic["TopicArn"],
+            topic_arn=topic,
         )
 
 

@@ -10,7 +10,12 @@ document found in the Terraform:
   every action in it is one AWS cannot scope to a resource
   (:data:`UNSCOPABLE_ACTIONS`); in a KMS key policy ``*`` means "this key"
   and is the only form AWS accepts;
-* no Allow statement of a resource or key policy has the principal ``*``;
+* no Allow statement of a resource, key or trust policy has the principal
+  ``*``;
+* a trust policy that lets an AWS service assume a role binds it to this
+  account with an ``aws:SourceAccount`` or ``aws:SourceArn`` condition, so
+  that the service cannot be made to act for another account (the confused
+  deputy);
 * no Allow statement uses ``not_actions`` or ``not_resources``, and every
   action and resource list can be read (is literal, or a ``local`` list).
 
@@ -31,7 +36,7 @@ from typing import Final
 
 import pandas as pd
 
-from .terraform import PolicyDocument, TerraformCode
+from .terraform import PolicyDocument, Statement, TerraformCode
 
 __all__ = [
     "MATRIX_COLUMNS",
@@ -159,7 +164,9 @@ def validate_policies(documents: list[PolicyDocument]) -> list[Finding]:
                 findings += _check_resources(
                     where, statement.actions, statement.resources
                 )
-            if document.kind in ("resource", "key"):
+            if document.kind == "trust":
+                findings += _check_trust(where, statement)
+            if document.kind in ("resource", "key", "trust"):
                 for principal in statement.principals:
                     if principal.split(":", 1)[-1] == "*":
                         findings.append(
@@ -182,6 +189,25 @@ def validate_policies(documents: list[PolicyDocument]) -> list[Finding]:
         "Validated %d policy documents: %d finding(s)", len(documents), len(findings)
     )
     return findings
+
+
+_SOURCE_KEYS: Final = frozenset({"aws:SourceAccount", "aws:SourceArn"})
+
+
+def _check_trust(where: str, statement: Statement) -> list[Finding]:
+    services = [p for p in statement.principals if p.startswith("Service:")]
+    if services and not _SOURCE_KEYS & set(statement.condition_keys):
+        return [
+            Finding(
+                "iam",
+                where,
+                "a trust policy for a service must bind it to this account with "
+                "an aws:SourceAccount or aws:SourceArn condition, got "
+                f"{', '.join(statement.condition_keys) or 'no condition'} for "
+                f"{', '.join(services)}",
+            )
+        ]
+    return []
 
 
 def _check_resources(

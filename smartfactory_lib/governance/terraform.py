@@ -230,6 +230,8 @@ class Statement:
         Whether the statement uses ``not_actions`` / ``not_resources``.
     unresolved : tuple of str
         Expressions that could not be resolved to literal lists.
+    condition_keys : tuple of str
+        The ``variable`` of each ``condition`` block (``aws:SourceAccount``).
     """
 
     sid: str
@@ -240,6 +242,7 @@ class Statement:
     not_actions: bool = False
     not_resources: bool = False
     unresolved: tuple[str, ...] = ()
+    condition_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,9 @@ def _statement(body: dict[str, Any], unit_locals: dict[str, Any]) -> Statement:
         not_actions="not_actions" in body,
         not_resources="not_resources" in body,
         unresolved=tuple(bad_actions + bad_resources),
+        condition_keys=tuple(
+            str(c.get("variable", "")) for c in body.get("condition", []) or []
+        ),
     )
 
 

@@ -69,6 +69,8 @@ def test_real_policies_use_star_only_for_unscopable_actions(
         ("ScopableOnStar", "got dynamodb:PutItem"),
         ("NotActions", "must not use not_actions"),
         ("PublicRead", "must name its principals"),
+        ("AnyoneMayAssume", "must name its principals, got 'AWS:*'"),
+        ("ServiceForAnyAccount", "aws:SourceAccount or aws:SourceArn condition"),
     ],
 )
 def test_broken_policies_are_reported(

@@ -3,6 +3,8 @@
 
 data "aws_partition" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   rules = {
     s3-bucket-sse-enabled          = "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"
@@ -34,6 +36,12 @@ data "aws_iam_policy_document" "assume" {
     principals {
       type        = "Service"
       identifiers = ["config.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

@@ -123,7 +123,7 @@ data "aws_iam_policy_document" "ingest" {
   statement {
     sid       = "PublishAlerts"
     effect    = "Allow"
-    actions   = ["sns:CreateTopic", "sns:Publish"]
+    actions   = ["sns:Publish"]
     resources = [var.alert_topic_arn]
   }
 
