@@ -11,6 +11,13 @@ from typing import Any
 __all__ = ["add_json_flag", "bounded", "emit"]
 
 
+_NOUNS = {"int": "a whole number", "float": "a number"}
+
+
+def _number(value: float) -> str:
+    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+
+
 def bounded(
     kind: Callable[[str], float], low: float, high: float
 ) -> Callable[[str], Any]:
@@ -26,11 +33,12 @@ def bounded(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"must be a {kind.__name__} between {low:g} and {high:g}, got {text!r}"
+                f"must be {_NOUNS.get(kind.__name__, kind.__name__)} between "
+                f"{_number(low)} and {_number(high)}, got {text!r}"
             ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(
-                f"must be between {low:g} and {high:g}, got {text!r}"
+                f"must be between {_number(low)} and {_number(high)}, got {text!r}"
             )
         return value
 

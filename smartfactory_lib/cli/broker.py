@@ -56,10 +56,14 @@ def handle(args: argparse.Namespace) -> int:
     broker = Broker(args.directory, port=args.port)
     secrets_dir = broker.directory / "secrets"
     secrets_dir.mkdir(mode=0o700, exist_ok=True)
-    for index in range(1, args.devices + 1):
-        machine_id = f"m{index:04d}"
-        password = Broker.new_password()
-        broker.add_user(machine_id, password)
+    # The pipeline's devices read their passwords from Secrets Manager; this
+    # stand-alone broker outlives no process that could, so it leaves them in
+    # files only its user can read, in a folder removed on exit by default.
+    passwords = {
+        f"m{index:04d}": Broker.new_password() for index in range(1, args.devices + 1)
+    }
+    broker.add_users(passwords)  # one write of the password and ACL files
+    for machine_id, password in passwords.items():
         _write_secret(secrets_dir / f"{machine_id}.password", password)
     reader_password = broker.add_service_user("ingest")
     _write_secret(secrets_dir / "ingest.password", reader_password)

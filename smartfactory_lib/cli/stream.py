@@ -26,9 +26,9 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--minutes",
-        type=bounded(float, 0.1, 1440),
+        type=bounded(float, 1.0, 1440),
         default=10.0,
-        help="simulated minutes (0.1-1440)",
+        help="simulated minutes (1-1440)",
     )
     parser.add_argument(
         "--speed",
@@ -51,7 +51,12 @@ def register(commands: Any) -> None:
         default=0.0,
         help="fraction of readings given a fault (0-1)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="seed of every draw")
+    parser.add_argument(
+        "--seed",
+        type=bounded(int, 0, 2**32 - 1),
+        default=7,
+        help="seed of every draw (0-4294967295)",
+    )
     add_json_flag(parser)
     parser.set_defaults(handler=handle)
 

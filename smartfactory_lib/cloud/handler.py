@@ -229,6 +229,8 @@ class IngestHandler:
     emitted_metrics : list of dict
         EMF metric sets of each invocation when running outside Lambda
         (inside Lambda they are printed for CloudWatch instead).
+    emitted_sli : list of dict
+        EMF documents of the SLI events (:mod:`.sli`), likewise.
     """
 
     def __init__(
@@ -254,6 +256,7 @@ class IngestHandler:
         self.metrics = Metrics(namespace="SmartFactory", service=SERVICE)
         self.outcomes: list[BatchOutcome] = []
         self.emitted_metrics: list[dict[str, Any]] = []
+        self.emitted_sli: list[dict[str, Any]] = []
         self.slo_thresholds = load_thresholds()
         self._resources: Resources | None = None
         self._clients: dict[str, Any] = {}
@@ -356,7 +359,7 @@ class IngestHandler:
                     # function's standard output, one JSON document a line.
                     sys.stdout.write(json.dumps(document) + "\n")
                 else:
-                    self.emitted_metrics.append(document)
+                    self.emitted_sli.append(document)
 
     def _process(
         self, records: Sequence[dict[str, Any]], outcome: BatchOutcome

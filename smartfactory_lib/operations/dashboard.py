@@ -139,6 +139,9 @@ document.querySelectorAll("button[data-fault]").forEach((b) => {
 """The dashboard page: plain HTML and JavaScript, nothing fetched from elsewhere."""
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
 class DashboardServer:
     """Serve the live page and stream events to it (Server-Sent Events).
 
@@ -261,9 +264,22 @@ class DashboardServer:
                 else:
                     self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
 
+            def _same_origin(self) -> bool:
+                # A page of another site open in the same browser may post
+                # here (loopback is reachable from it), and a rebound DNS name
+                # may point here: only this server's own origin may inject.
+                port = int(self.server.server_address[1])  # type: ignore[index]
+                allowed = {f"{name}:{port}" for name in (server.host, *_LOOPBACK)}
+                origin = self.headers.get("Origin")
+                host_ok = self.headers.get("Host", "") in allowed
+                return host_ok and (not origin or urlparse(origin).netloc in allowed)
+
             def do_POST(self) -> None:
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
+                if not self._same_origin():
+                    self._send(HTTPStatus.FORBIDDEN, b"cross-origin", "text/plain")
+                    return
                 if url.path != "/api/fault" or server.on_fault is None:
                     self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
                     return

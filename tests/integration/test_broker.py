@@ -156,6 +156,41 @@ def test_acl_drops_publish_to_another_devices_topic(
     assert received.count("factory/s01/s01-l01/m0001/telemetry") == 1
 
 
+def test_acl_keeps_reader_services_from_publishing(
+    broker: Broker, reader: DeviceCredentials
+) -> None:
+    """Check a reader service publishing below its own name delivers nothing."""
+    received: list[str] = []
+    admin = DeviceCredentials("watcher", broker.add_service_user("watcher", "admin"))
+    subscriber = Subscriber(
+        broker.endpoint,
+        admin,
+        topic="factory/#",
+        on_message=lambda topic, payload: received.append(topic),
+    )
+    client = connect_client(broker.endpoint, reader.username, reader.password)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    device = connect_client(broker.endpoint, "m0001", PASSWORDS["m0001"])
+    device.connect(broker.host, broker.port)
+    device.loop_start()
+
+    with subscriber:
+        topic = f"factory/s01/s01-l01/{reader.username}/telemetry"
+        client.publish(topic, b"forged", qos=1).wait_for_publish(5)
+        device.publish("factory/s01/s01-l01/m0001/telemetry", b"marker", qos=1)
+        deadline = time.monotonic() + 15
+        while "factory/s01/s01-l01/m0001/telemetry" not in received:
+            assert time.monotonic() < deadline, "the device's own message never came"
+            time.sleep(0.01)
+        time.sleep(0.2)
+    for each in (client, device):
+        each.disconnect()
+        each.loop_stop()
+
+    assert topic not in received
+
+
 def test_acl_keeps_devices_from_subscribing(broker: Broker) -> None:
     """Check that a device may not read other machines' telemetry."""
     received: list[bytes | bytearray] = []

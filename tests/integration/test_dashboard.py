@@ -79,7 +79,7 @@ def test_page_shows_live_readings_and_a_fault_alert(
 
     alert = page.inner_text('#alerts li[data-machine="m0001"]')
     assert "m0001" in alert and "delivered in" in alert
-    assert page.locator('tr[data-machine="m0001"].hot').count() in (0, 1)
+    assert page.locator('tr[data-machine="m0001"]').count() == 1
     assert dashboard.live.faults == {}
     page.close()
 
@@ -106,6 +106,26 @@ def test_fault_endpoint_rejects_unknown_faults(dashboard: LiveDashboard) -> None
 
     assert caught.value.code == 400
     assert "fault must be one of" in caught.value.read().decode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://attacker.example"}, {"Host": "rebound.example:80"}],
+    ids=["other-origin", "other-host"],
+)
+def test_fault_endpoint_refuses_other_origins(
+    dashboard: LiveDashboard, headers: dict[str, str]
+) -> None:
+    """Check a fault cannot be injected from another site's page or a rebound name."""
+    request = urllib.request.Request(
+        dashboard.url + "api/fault?name=sensor&on=true", method="POST", headers=headers
+    )
+
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+
+    assert caught.value.code == 403
+    assert dashboard.live.faults == {}
 
 
 def test_server_refuses_a_port_out_of_range() -> None:

@@ -190,7 +190,7 @@ def test_handler_emits_sli_events_for_every_stored_reading_and_alert(
     KinesisPoller(kinesis, res.stream, handler, batch_size=200).drain()
 
     def samples(metric: str) -> list[int]:
-        return [v for d in handler.emitted_metrics if metric in d for v in d[metric]]
+        return [v for d in handler.emitted_sli if metric in d for v in d[metric]]
 
     stored = sum(o.stored for o in handler.outcomes)
     alerts = sum(o.alerts for o in handler.outcomes)

@@ -76,7 +76,7 @@ def test_simulate_text_summary(
         ),
         (
             ["--machines", "ten", "--hours", "1"],
-            "--machines: must be a int between 1 and 5000, got 'ten'",
+            "--machines: must be a whole number between 1 and 5000, got 'ten'",
         ),
         (
             ["--machines", "2", "--hours", "9999"],
@@ -119,3 +119,22 @@ def test_out_that_is_a_file_is_refused(
 
     assert caught.value.code == 2
     assert "out must be a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--minutes", "0.5"], "--minutes: must be between 1 and 1440, got '0.5'"),
+        (["--seed", "-1"], "--seed: must be between 0 and 4294967295, got '-1'"),
+        (["--qos", "2"], "--qos: must be between 0 and 1, got '2'"),
+    ],
+)
+def test_stream_bad_arguments_exit_2_before_any_broker_starts(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    """Check the stream command refuses a bad argument with its range and value."""
+    with pytest.raises(SystemExit) as caught:
+        main(["stream", *arguments])
+
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
