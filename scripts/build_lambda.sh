@@ -20,6 +20,8 @@ done
 find "$OUT" -name __pycache__ -prune -exec rm -rf {} +
 
 commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-built="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# BUILT_AT lets the deploy workflow stamp the package, the release prefix and
+# the S3 tags with one and the same moment.
+built="${BUILT_AT:-$(date -u +%Y%m%dT%H%M%SZ)}"
 printf '{"commit": "%s", "built_at": "%s"}\n' "$commit" "$built" > "$OUT/BUILD.json"
 echo "Built $OUT (commit $commit, $built)"
