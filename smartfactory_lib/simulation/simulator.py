@@ -107,6 +107,16 @@ class FactorySimulator:
         The factory, its reading rate and its seed.
     hours : float
         Simulated duration. Failures are scheduled over this horizon.
+    layout : pandas.DataFrame or None, default None
+        The machines, as :func:`~.factory.build_layout` returns them for
+        ``config``, edited if need be (three shifts for every machine, say);
+        built from ``config`` when None.
+
+    Raises
+    ------
+    ValueError
+        If ``layout`` does not have one row per machine of ``config`` and the
+        columns of :func:`~.factory.build_layout`.
 
     Examples
     --------
@@ -115,11 +125,22 @@ class FactorySimulator:
     720
     """
 
-    def __init__(self, config: FactoryConfig, hours: float) -> None:
+    def __init__(
+        self, config: FactoryConfig, hours: float, layout: pd.DataFrame | None = None
+    ) -> None:
         check_range("hours", hours)
         self.config = config
         self.hours = float(hours)
-        self.layout = build_layout(config)
+        built = build_layout(config)
+        if layout is not None:
+            if len(layout) != len(built) or list(layout.columns) != list(built.columns):
+                raise ValueError(
+                    f"layout must have {len(built)} rows and the columns "
+                    f"{', '.join(built.columns)}, got {len(layout)} rows and "
+                    f"{', '.join(map(str, layout.columns))}"
+                )
+            built = layout.reset_index(drop=True)
+        self.layout = built
         self.n_steps = max(1, int(round(hours * 3600 * config.rate_hz)))
         self.chunk_steps = max(1, int(round(CHUNK_SECONDS * config.rate_hz)))
         self._dt = 1.0 / config.rate_hz

@@ -8,11 +8,13 @@ render without network.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
@@ -81,12 +83,21 @@ def test_page_renders_with_figures(browser: object, page_path: Path) -> None:
         assert box and box["height"] > 100, f"{page_path.name}: figure {index} is empty"
         marks = figures.nth(index).evaluate(_DRAWN_MARKS)
         assert marks > 0, f"{page_path.name}: figure {index} is blank"
+        # What the reader sees: the figure's pixels, not only its DOM.
+        figures.nth(index).scroll_into_view_if_needed()
+        shot = Image.open(io.BytesIO(figures.nth(index).screenshot())).convert("L")
+        colours = len(shot.getcolors(maxcolors=1 << 16) or range(1 << 16))
+        spread = ImageStat.Stat(shot).stddev[0]
+        assert colours > 8 and spread > 2, (
+            f"{page_path.name}: figure {index} looks empty on screen "
+            f"({colours} grey levels, spread {spread:.1f})"
+        )
     unexpected = page.evaluate(
         """() => [...document.querySelectorAll('div.output.error, .traceback')]
               .filter(e => !e.closest('.tag_raises-exception')).length"""
     )
     assert not unexpected, f"{page_path.name}: {unexpected} unexpected error outputs"
-    assert not [e for e in errors if "Plotly" in e], errors
+    assert not errors, f"{page_path.name}: script errors {errors}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{page_path.stem}.png"), full_page=True)
     page.close()

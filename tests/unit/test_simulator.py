@@ -11,6 +11,7 @@ from smartfactory_lib.simulation import (
     FactoryConfig,
     FactorySimulator,
     Simulation,
+    build_layout,
     simulate,
 )
 from smartfactory_lib.simulation import simulator as simulator_module
@@ -213,3 +214,17 @@ def test_stream_paces_readings_in_accelerated_time(
     assert len(sleeps) == 35
     with pytest.raises(ValueError, match="speed must be positive or None, got 0"):
         next(sim.stream(speed=0))
+
+
+def test_an_edited_layout_changes_the_shift_pattern() -> None:
+    """Check a layout with three shifts everywhere keeps every spindle on at night."""
+    config = FactoryConfig(n_machines=4, rate_hz=1 / 60, seed=3)
+    layout = build_layout(config).assign(shifts=3)
+
+    readings = FactorySimulator(config, 24, layout=layout).run().readings
+
+    night = readings[readings["ts"].dt.hour.isin([1, 2, 3])]
+    running = readings["anomaly"] == 0
+    assert (night.loc[running, "spindle_rpm"] > 0).mean() > 0.9
+    with pytest.raises(ValueError, match="layout must have 4 rows"):
+        FactorySimulator(config, 1, layout=layout.iloc[:2])
