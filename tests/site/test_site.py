@@ -37,6 +37,11 @@ _DRAWN_MARKS = """el => (el._fullLayout && (el.data || []).length)
         + ' .slice, .shapelayer path').length
     : (el._fullLayout && el.querySelectorAll('.shapelayer path').length) || 0"""
 
+# sphinx-thebe (pulled in by Jupyter Book v1) inlines its settings script twice
+# on every page; the second copy's `const` fails harmlessly, as the first copy
+# already set the same values. The book does not use live code (Thebe).
+_THEME_ERRORS = frozenset({"Identifier 'THEBE_JS_URL' has already been declared"})
+
 pytestmark = [
     pytest.mark.skipif(not PAGES, reason="no built book: run `make book` first"),
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
@@ -97,7 +102,8 @@ def test_page_renders_with_figures(browser: object, page_path: Path) -> None:
               .filter(e => !e.closest('.tag_raises-exception')).length"""
     )
     assert not unexpected, f"{page_path.name}: {unexpected} unexpected error outputs"
-    assert not errors, f"{page_path.name}: script errors {errors}"
+    ours = [e for e in errors if e not in _THEME_ERRORS]
+    assert not ours, f"{page_path.name}: script errors {ours}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{page_path.stem}.png"), full_page=True)
     page.close()
