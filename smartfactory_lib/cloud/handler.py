@@ -420,6 +420,7 @@ class IngestHandler:
             else:
                 duplicates.append(
                     {
+                        "shard": shard,
                         "machine_id": key[0],
                         "seq": key[1],
                         "sequence_number": own,
@@ -451,6 +452,7 @@ class IngestHandler:
         outcome.redelivered += len(result.rejections) - len(rejections)
         quarantine = [
             {
+                "shard": shard,
                 "sequence_number": sequence[r.position],
                 "partition_key": kinesis[r.position]["partitionKey"],
                 "arrival": kinesis[r.position]["approximateArrivalTimestamp"],

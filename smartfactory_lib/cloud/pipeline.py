@@ -67,6 +67,12 @@ class Reconciliation:
         Copies of readings already stored.
     lost : int
         ``published - stored - sum(quarantined) - duplicates``; must be 0.
+    repeated : int
+        Rows held twice: curated readings sharing a ``(machine_id, seq)``, or
+        quarantine and duplicate rows sharing a Kinesis record (shard and
+        sequence number). Must
+        be 0; it is counted apart because a repeat could otherwise hide a
+        loss in the sum.
     """
 
     published: int
@@ -75,12 +81,13 @@ class Reconciliation:
     quarantined: dict[str, int]
     duplicates: int
     lost: int
+    repeated: int = 0
 
     @property
     def balanced(self) -> bool:
-        """Whether the counts reconcile exactly and nothing is lost."""
+        """Whether the counts reconcile exactly, nothing is lost or held twice."""
         total = self.stored + sum(self.quarantined.values()) + self.duplicates
-        return self.published == total and self.lost == 0
+        return self.published == total and self.lost == 0 and self.repeated == 0
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as a plain dict, with ``balanced``."""
@@ -174,6 +181,12 @@ def reconcile(
         reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
     stored = len(curated)
     lost = published - stored - len(quarantine) - len(duplicates)
+    repeated = int(curated.duplicated(["machine_id", "seq"]).sum()) if stored else 0
+    # Kinesis numbers records per shard, so a record is its shard and number.
+    records = [
+        (r.get("shard"), r["sequence_number"]) for r in (*quarantine, *duplicates)
+    ]
+    repeated += len(records) - len(set(records))
     return Reconciliation(
         published=published,
         forwarded=forwarded,
@@ -181,6 +194,7 @@ def reconcile(
         quarantined=dict(sorted(reasons.items())),
         duplicates=len(duplicates),
         lost=lost,
+        repeated=repeated,
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from smartfactory_lib.cloud.handler import IngestHandler
 from smartfactory_lib.cloud.pipeline import reconcile
 from smartfactory_lib.cloud.resources import Resources, ensure_resources
-from smartfactory_lib.cloud.storage import read_curated, read_jsonl
+from smartfactory_lib.cloud.storage import list_keys, read_curated, read_jsonl
 from smartfactory_lib.cloud.stream import KinesisPoller, put_payloads
 from smartfactory_lib.core.aws import aws_backend, client
 from smartfactory_lib.core.config import Settings
@@ -203,3 +203,26 @@ def test_handler_emits_sli_events_for_every_stored_reading_and_alert(
     limits = settings.limits  # skewed clocks inside the limits are accepted
     latency = samples("IngestionLatency")
     assert all(-limits.max_future_skew_s <= v <= limits.max_age_s for v in latency)
+
+
+def test_reconciliation_sees_a_record_held_twice(
+    cloud: tuple[Settings, Resources], faulted: tuple[list[bytes], list[str]]
+) -> None:
+    """Check a quarantine object copied under a second name unbalances the books."""
+    settings, res = cloud
+    kinesis = _put(settings, res, faulted)
+    KinesisPoller(kinesis, res.stream, IngestHandler(settings), batch_size=200).drain()
+    s3 = client("s3", settings)
+    prefix = settings.limits.quarantine_prefix
+    key = list_keys(s3, res.raw_bucket, prefix)[0]
+    before = reconcile(settings, res, len(faulted[0]), len(faulted[0]))
+
+    s3.copy_object(
+        Bucket=res.raw_bucket,
+        Key=key.replace(".jsonl.gz", "-copy.jsonl.gz"),
+        CopySource={"Bucket": res.raw_bucket, "Key": key},
+    )
+    after = reconcile(settings, res, len(faulted[0]), len(faulted[0]))
+
+    assert before.balanced and before.repeated == 0
+    assert after.repeated > 0 and not after.balanced
