@@ -20,8 +20,9 @@ record whose reading is already in the ledger is either that same record
 delivered again (a retry or a replay: skipped) or another copy (a duplicate:
 logged). Records that are quarantined or logged as duplicates are entered in
 the same ledger under their own Kinesis identity (hash key
-``~record/<shard>/<sequence number>``, range key 0, a name no machine id can
-take), so a replay whose batch boundaries differ from the first delivery
+``~record/<shard>/<sequence number>``, range key -1, which no reading can
+have: validation rejects a negative ``seq``), so a replay whose batch
+boundaries differ from the first delivery
 quarantines nothing twice. Output objects are named after the records they
 hold, so a batch delivered again rewrites the same objects instead of adding
 copies, and the ledger is written only after the objects. The ledger is read and
@@ -37,9 +38,6 @@ Known limit: if the function dies after some but not all ledger writes of a
 batch, and the retried batch differs from the first delivery, a few readings
 can appear in two curated objects. Exactly-once files need a transactional
 table format (Apache Iceberg, for example), which this pipeline does not use.
-Validation does not yet reserve the ``~record/`` prefix: a device that forged
-a machine id of that exact form, with ``seq`` 0, could shadow one record's
-ledger entry.
 """
 
 from __future__ import annotations
@@ -199,7 +197,7 @@ _RECORD_KEY: Final = "~record/"
 
 
 def _record_key(shard: str, sequence_number: str) -> tuple[str, int]:
-    return (f"{_RECORD_KEY}{shard}/{sequence_number}", 0)
+    return (f"{_RECORD_KEY}{shard}/{sequence_number}", -1)  # no reading has seq -1
 
 
 def _stamp_path(arrival_s: float) -> str:
