@@ -36,13 +36,16 @@ book: $(STAMP)
 	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
 	@echo "Book built: _build/html/index.html"
 
-# Tests: everything under tests/ (the notebooks run there under papermill with
-# their fast parameters), then nbval in lax mode over the executed notebooks,
-# which re-runs them and compares the outputs of cells marked NBVAL_CHECK_OUTPUT.
+# Tests: everything under tests/ but the notebooks, then every notebook under
+# papermill with its fast parameters, then nbval in lax mode over the executed
+# notebooks, which re-runs them and compares the outputs of cells marked
+# NBVAL_CHECK_OUTPUT. Notebooks run two at a time (one per core; nbval keeps
+# each notebook's cells on one worker), which keeps them within five minutes.
 test: $(STAMP)
 	rm -rf $(NBTEST)
-	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NBTEST)/*.ipynb
+	$(BIN)/python -m pytest --ignore=tests/notebooks
+	$(BIN)/python -m pytest -n 2 tests/notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env $(NBTEST)/*.ipynb
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest --ignore=tests/notebooks
