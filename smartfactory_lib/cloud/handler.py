@@ -22,17 +22,17 @@ logged). Records that are quarantined or logged as duplicates are entered in
 the same ledger under their own Kinesis identity (hash key
 ``~record/<shard>/<sequence number>``, range key -1, which no reading can
 have: validation rejects a negative ``seq``), so a replay whose batch
-boundaries differ from the first delivery
-quarantines nothing twice. Output objects are named after the records they
-hold, so a batch delivered again rewrites the same objects instead of adding
-copies, and the ledger is written only after the objects. The ledger is read and
-written in batches, not with one conditional put per reading: every reading of
-a machine travels on the same shard, and Lambda processes one batch of a shard
-at a time (with the default parallelization factor of 1), so no two
-invocations race for the same reading. Lambda resumes a failed batch at its
-lowest failed record; the handler therefore processes only the records before
-the first failure and reports every later one as failed, so no record's
-outputs are written twice in different objects.
+boundaries differ from the first delivery quarantines nothing twice. Output
+objects are named after the records they hold, so a batch delivered again
+rewrites the same objects instead of adding copies, and the ledger is written
+only after the objects. The ledger is read and written in batches, not with
+one conditional put per reading: every reading of a machine travels on the
+same shard, and Lambda processes one batch of a shard at a time (with the
+default parallelization factor of 1), so no two invocations race for the same
+reading. Lambda resumes a failed batch at its lowest failed record; the
+handler therefore processes only the records before the first failure and
+reports every later one as failed, so no record's outputs are written twice in
+different objects.
 
 Known limit: if the function dies after some but not all ledger writes of a
 batch, and the retried batch differs from the first delivery, a few readings
@@ -49,6 +49,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -504,10 +505,9 @@ class IngestHandler:
             outcome.sli["alert_delivery"] = [time.time() - scored] * outcome.alerts
         outcome.stored = len(curated)
         outcome.duplicates = len(duplicates)
-        reasons: dict[str, int] = {}
-        for rejection in rejections:
-            reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
-        outcome.quarantined = dict(sorted(reasons.items()))
+        outcome.quarantined = dict(
+            sorted(Counter(r.reason for r in rejections).items())
+        )
 
 
 def keys_of(readings: pd.DataFrame) -> list[tuple[str, int]]:

@@ -70,9 +70,8 @@ class Reconciliation:
     repeated : int
         Rows held twice: curated readings sharing a ``(machine_id, seq)``, or
         quarantine and duplicate rows sharing a Kinesis record (shard and
-        sequence number). Must
-        be 0; it is counted apart because a repeat could otherwise hide a
-        loss in the sum.
+        sequence number). Must be 0; it is counted apart because a repeat
+        could otherwise hide a loss in the sum.
     """
 
     published: int

@@ -58,8 +58,8 @@ class Resources:
         # The topic's ARN follows from the key's partition, region and account,
         # so the function needs no right to look it up (sns:CreateTopic would).
         _, partition, _, region, account, _ = key["KeyMetadata"]["Arn"].split(":", 5)
-        topic = f"arn:{partition}:sns:{region}:{account}:"
-        topic += settings.resource("alert_topic")
+        name = settings.resource("alert_topic")
+        topic = f"arn:{partition}:sns:{region}:{account}:{name}"
         return cls(
             stream=settings.resource("stream"),
             raw_bucket=settings.resource("raw_bucket"),

@@ -636,12 +636,11 @@ def send_dead_letters(sqs: Any, queue_url: str, rows: Sequence[dict[str, Any]]) 
             body = json.dumps(
                 {**row, "data": row["data"][:1000], "truncated": True}, default=str
             )
-        bodies.append(body)
+        bodies.append((body, len(body.encode())))
 
     batches: list[list[str]] = []
     size = 0
-    for body in bodies:
-        length = len(body.encode())
+    for body, length in bodies:
         if not batches or len(batches[-1]) == 10 or size + length > _SQS_MAX_BATCH:
             batches.append([])
             size = 0

@@ -488,6 +488,21 @@ class Evaluation:
         }
 
 
+def _machine_time_order(readings: pd.DataFrame, **columns: np.ndarray) -> pd.DataFrame:
+    """Return ``machine_id``, ``ts`` and ``columns`` sorted by machine, then time.
+
+    The index keeps each row's position in ``readings``.
+    """
+    frame = pd.DataFrame(
+        {
+            "machine_id": readings["machine_id"].astype(str).to_numpy(),
+            "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
+            **columns,
+        }
+    )
+    return frame.sort_values(["machine_id", "ts"], kind="stable")
+
+
 def sustained_alerts(
     readings: pd.DataFrame, flagged: np.ndarray, persistence: int
 ) -> np.ndarray:
@@ -501,14 +516,7 @@ def sustained_alerts(
     flagged = np.asarray(flagged, dtype=bool)
     if persistence == 1 or not len(flagged):
         return flagged
-    frame = pd.DataFrame(
-        {
-            "machine_id": readings["machine_id"].astype(str).to_numpy(),
-            "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
-            "flag": flagged.astype(np.int64),
-        }
-    )
-    ordered = frame.sort_values(["machine_id", "ts"], kind="stable")
+    ordered = _machine_time_order(readings, flag=flagged.astype(np.int64))
     runs = (
         ordered.groupby("machine_id", sort=False)["flag"]
         .rolling(persistence, min_periods=persistence)
@@ -529,14 +537,9 @@ def false_alarm_rate(
     false when the reading it begins on is healthy (label 0). The healthy time
     is the span of each machine's healthy readings, summed.
     """
-    frame = pd.DataFrame(
-        {
-            "machine_id": readings["machine_id"].astype(str).to_numpy(),
-            "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
-            "alert": np.asarray(alerts, dtype=bool),
-            "healthy": np.asarray(y_true) == 0,
-        }
-    ).sort_values(["machine_id", "ts"], kind="stable")
+    frame = _machine_time_order(
+        readings, alert=np.asarray(alerts, dtype=bool), healthy=np.asarray(y_true) == 0
+    )
     previous = frame.groupby("machine_id", sort=False)["alert"].shift(
         1, fill_value=False
     )
